@@ -20,7 +20,11 @@ __version__ = "0.1.0"
 
 __all__ = ["ENV_IDS", "__version__"]
 
-ENV_IDS: tuple[str, ...] = ("imbalance_gym/ICMDP-v0",)
+ENV_IDS: tuple[str, ...] = (
+    "imbalance_gym/ICMDP-v0",
+    "imbalance_gym/AutoSMOTE-v0",
+    "imbalance_gym/AutoSMOTE-Flat-v0",
+)
 """Every environment id this package registers."""
 
 
@@ -37,6 +41,13 @@ def _register() -> None:
             order_enforce=False,
             disable_env_checker=True,
         )
+    # AutoSMOTE (three-level and flat ablation): same reasoning, the envs raise
+    # ResetNeeded and reject invalid actions themselves.
+    for env_id, cls in (("imbalance_gym/AutoSMOTE-v0", "AutoSMOTEEnv"),
+                        ("imbalance_gym/AutoSMOTE-Flat-v0", "AutoSMOTEFlatEnv")):
+        if env_id not in registry:
+            register(id=env_id, entry_point=f"imbalance_gym.envs.autosmote:{cls}",
+                     order_enforce=False, disable_env_checker=True)
 
 
 _register()

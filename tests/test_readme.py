@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
@@ -28,11 +30,12 @@ def test_ci_runs_the_readme_test_command():
     assert "pip install --quiet torch==2.13.0" in ci
 
 
-def test_icmdp_example_runs():
-    section = README.split("## The ICMDP environment", 1)[1]
+@pytest.mark.parametrize("heading", ["## The ICMDP environment", "## The AutoSMOTE environment"])
+def test_section_example_runs(heading):
+    section = README.split(heading, 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120, cwd=ROOT)
+                            timeout=300, cwd=ROOT)
     assert result.returncode == 0, result.stderr
 
 

@@ -1,5 +1,6 @@
-"""Environments: the DQNimb ICMDP (single and native vector) and its pure core."""
+"""Environments: the DQNimb ICMDP (single and native vector), the AutoSMOTE MDP, their pure cores."""
 
+from imbalance_gym.envs.autosmote import AutoSMOTEConfig, AutoSMOTEEnv, AutoSMOTEFlatEnv
 from imbalance_gym.envs.icmdp import (
     ICMDPEnv,
     ICMDPVectorEnv,
@@ -10,6 +11,9 @@ from imbalance_gym.envs.icmdp import (
 )
 
 __all__ = [
+    "AutoSMOTEConfig",
+    "AutoSMOTEEnv",
+    "AutoSMOTEFlatEnv",
     "ICMDPEnv",
     "ICMDPVectorEnv",
     "default_class_weights",

@@ -19,6 +19,7 @@ labels = st.integers(2, 4).flatmap(
 
 @given(labels)
 @settings(max_examples=300, deadline=None)
+@pytest.mark.filterwarnings("ignore:A single label was found")  # sklearn's reference, not ours
 def test_metrics_equal_reference_implementations(case):
     n_classes, pairs = case
     y_true = np.array([t for t, _ in pairs])

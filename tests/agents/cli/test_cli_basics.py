@@ -48,7 +48,7 @@ def test_bad_flag_is_argparse_exit_2():
     assert out.returncode == 2 and "Traceback" not in out.stderr
 
 
-def test_missing_dataset_file_is_one_line(tmp_path):
+def test_empty_data_home_lists_only_bundled_sets(tmp_path):
     env = {**os.environ, "IMBALANCE_GYM_DATA": str(tmp_path)}
     out = cli("datasets", "--present", env=env)
     assert out.returncode == 0 and "phoneme" not in out.stdout  # empty home: only bundled sets
