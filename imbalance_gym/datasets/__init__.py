@@ -15,6 +15,8 @@ it with internet.
 from ._download import download_dataset
 from ._home import DATA_HOME_ENV, get_data_home
 from ._load import DatasetNotFoundError, RawDataset, clear_cache, load_dataset
+from ._preprocess import preprocess_splits
+from ._split import stratified_split
 from .catalog import CATALOG, DatasetSpec, dataset_spec, list_datasets
 from .imbalance import make_imbalance_ir, make_imbalance_ratio
 from .tasks import Task, load_task
@@ -35,4 +37,6 @@ __all__ = [
     "load_task",
     "make_imbalance_ir",
     "make_imbalance_ratio",
+    "preprocess_splits",
+    "stratified_split",
 ]

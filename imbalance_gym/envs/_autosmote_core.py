@@ -198,7 +198,7 @@ def build_problem(X=None, y=None, *, X_val=None, y_val=None, dataset=None, imbal
             raise ValueError(f"X_val has {X_val.shape[1]} features but X has {X.shape[1]}")
         y_val = _validation_labels(y_val, X_val.shape[0])
     else:
-        from imbalance_gym.datasets._split import stratified_split  # same splitter as load_task
+        from imbalance_gym.datasets import stratified_split  # same splitter as load_task
 
         rng = np.random.default_rng(0 if seed is None else seed)
         train_rows, val_rows = stratified_split(y, [float(val_size)], rng)
