@@ -35,7 +35,7 @@ NETWORK_KINDS = ("auto", "mlp", "cnn", "text")
 
 
 class MLPBody(nn.Module):
-    """Fully connected ReLU layers over flattened float features."""
+    """Fully connected ReLU layers over flattened features (uint8 pixels scaled by 1/255)."""
 
     def __init__(self, in_features: int, hidden_sizes: Sequence[int] = (256, 256)):
         super().__init__()
@@ -53,6 +53,8 @@ class MLPBody(nn.Module):
         self.out_features = width
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype == torch.uint8:  # raw images through an MLP: same scaling as ImageCNN
+            x = x.float().div_(255.0)
         return self.net(x.flatten(1).float())
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 __all__ = [
     "METRICS",
+    "classification_report",
     "confusion_matrix",
     "f_measure",
     "g_mean",
@@ -202,6 +203,36 @@ METRICS: dict[str, Callable[..., float]] = {
     "specificity": specificity,
 }
 """Metric functions by name; every entry accepts ``(y_true, y_pred)`` or ``confusion=``."""
+
+
+def classification_report(y_true=None, y_pred=None, *, confusion=None,
+                          n_classes: int | None = None) -> dict:
+    """Every headline metric of one set of predictions, from one confusion matrix.
+
+    Args:
+        y_true, y_pred: labels ``[N]`` (or pass ``confusion=``).
+        confusion: a ``[C, C]`` count matrix instead of labels.
+        n_classes: ``C`` when computing from labels (default: from the labels).
+
+    Returns:
+        ``g_mean``, ``macro_f1``, ``mcc``, ``confusion_matrix`` (nested list, rows = true
+        class) and, for two classes, ``f_measure``, ``precision``, ``recall`` and
+        ``specificity`` of class 1. JSON-serialisable.
+    """
+    if confusion is None:
+        if y_true is None or y_pred is None:
+            raise ValueError("pass (y_true, y_pred) or confusion=")
+        confusion = confusion_matrix(y_true, y_pred, n_classes)
+    elif y_true is not None or y_pred is not None:
+        raise ValueError("pass either (y_true, y_pred) or confusion=, not both")
+    cm = np.asarray(confusion)
+    out: dict = {"g_mean": g_mean(confusion=cm), "macro_f1": macro_f1(confusion=cm),
+                 "mcc": mcc(confusion=cm)}
+    if cm.shape[0] == 2:
+        out.update(f_measure=f_measure(confusion=cm), precision=precision(confusion=cm),
+                   recall=recall(confusion=cm), specificity=specificity(confusion=cm))
+    out["confusion_matrix"] = np.asarray(cm, dtype=np.int64).tolist()
+    return out
 
 
 def get_metric(name: str) -> Callable[..., float]:

@@ -84,18 +84,14 @@ def shuffle_draws(key, episode, pos, n: int) -> np.ndarray:
     return draws_from_stream(episode_stream(key, episode), pos, n)
 
 
-def reveal(perm, base, pos, j):
-    """One lazy Fisher-Yates step: swap ``perm[base + pos]`` with ``perm[base + j]``.
+def reveal(perm, p, q):
+    """One lazy Fisher-Yates step: swap ``perm[p]`` and ``perm[q]``; return the new ``perm[p]``.
 
-    Works on a Python list with integer arguments (the single env) and on a flat numpy
-    array with ``uint64`` index arrays, one entry per lane (the vector env), so both envs
-    share it. (Mixing int64 and uint64 arrays would promote to float in numpy.)
-
-    Returns:
-        The sample index now at ``base + pos``.
+    ``p`` is the position being revealed and ``q`` its swap target from
+    :func:`shuffle_draws` (offset by the lane's start in a flat array of lanes). Works on a
+    Python list with integer positions (the single env) and on a flat numpy array with
+    ``intp`` position arrays, one entry per lane (the vector env), so both envs share it.
     """
-    p = base + pos
-    q = base + j
     a = perm[p]
     b = perm[q]
     perm[p] = b

@@ -472,7 +472,7 @@ class ICMDPEnv(gym.Env):
             ).tolist()
             self._draw_base = pos
             k = 0
-        return reveal(self._perm, 0, pos, draws[k])
+        return reveal(self._perm, pos, draws[k])
 
     def _start_draws(self) -> list[int]:
         """Draws for the first positions of the current episode.
@@ -591,12 +591,12 @@ class ICMDPVectorEnv(gym.vector.VectorEnv):
         self._training = p.training
         order_dtype = np.uint16 if n <= np.iinfo(np.uint16).max + 1 else np.uint32
         self._perm = np.empty(E * n, dtype=order_dtype)
-        self._base = np.arange(E, dtype=np.uint64) * np.uint64(n)
+        self._base = np.arange(E, dtype=np.intp) * n  # start of each lane in the flat orders
         self._key = np.zeros(E, dtype=np.uint64)
         self._episode = np.zeros(E, dtype=np.uint64)
         self._stream = np.zeros(E, dtype=np.uint64)  # episode_stream(key, episode), per lane
-        self._pos = np.zeros(E, dtype=np.uint64)
-        self._cur = np.zeros(E, dtype=order_dtype)
+        self._pos = np.zeros(E, dtype=np.intp)
+        self._cur = np.zeros(E, dtype=np.intp)
         self._conf = np.zeros(E * C * C, dtype=np.int64) if not p.training else None
         self._lane_cc = np.arange(E, dtype=np.int64) * (C * C)
         self._autoreset = np.zeros(E, dtype=bool)
@@ -625,7 +625,8 @@ class ICMDPVectorEnv(gym.vector.VectorEnv):
             stream = episode_stream(self._key[lanes], self._episode[lanes])
             self._stream[lanes] = stream
             j = draws_from_stream(stream, np.zeros(lanes.size, np.uint64), self._n)
-            self._cur[lanes] = reveal(self._perm, self._base[lanes], np.uint64(0), j)
+            base = self._base[lanes]
+            self._cur[lanes] = reveal(self._perm, base, base + j.view(np.intp))
         else:
             self._cur[lanes] = 0
 
@@ -703,12 +704,13 @@ class ICMDPVectorEnv(gym.vector.VectorEnv):
         if stop_lanes.size:
             pos[stop_lanes] = 0
         if self._training:
-            j = draws_from_stream(self._stream, pos, n)
+            j = draws_from_stream(self._stream, pos.view(np.uint64), n).view(np.intp)
             if stop_lanes.size:
                 j[stop_lanes] = 0
-            self._cur = reveal(self._perm, self._base, pos, j)
+            p = self._base + pos
+            self._cur = reveal(self._perm, p, self._base + j).astype(np.intp)
         else:
-            self._cur = pos.astype(self._cur.dtype)
+            self._cur = pos.copy()
         self._pos = pos
 
         # Gymnasium's vector info convention: a lane that autoresets within this step

@@ -41,8 +41,9 @@ def test_mlp_for_features_and_auto_pick():
     assert make_body(img, "mlp").in_features == 64
 
 
-def test_uint8_images_are_scaled():
-    body = make_body(spaces.Box(0, 255, (1, 28, 28), np.uint8))
+@pytest.mark.parametrize("kind", ["cnn", "mlp"])
+def test_uint8_images_are_scaled(kind):
+    body = make_body(spaces.Box(0, 255, (1, 28, 28), np.uint8), kind)
     x = torch.full((1, 1, 28, 28), 255, dtype=torch.uint8)
     torch.testing.assert_close(body(x), body(torch.ones(1, 1, 28, 28)))
 

@@ -75,3 +75,15 @@ def test_errors_name_the_problem():
         M.get_metric("auc")
     with pytest.raises(ValueError, match="outside"):
         M.confusion_matrix(np.array([0, 3]), np.array([0, 1]), n_classes=2)
+
+
+def test_classification_report_collects_every_metric():
+    y_true = np.array([1] * 4 + [0] * 10)
+    y_pred = np.array([1, 1, 1, 0] + [0] * 8 + [1, 1])
+    rep = M.classification_report(y_true, y_pred)
+    assert rep["confusion_matrix"] == [[8, 2], [1, 3]]
+    assert rep["g_mean"] == M.g_mean(y_true, y_pred) and rep["f_measure"] == M.f_measure(y_true, y_pred)
+    assert set(rep) == {"g_mean", "macro_f1", "mcc", "f_measure", "precision", "recall",
+                        "specificity", "confusion_matrix"}
+    multi = M.classification_report(confusion=np.eye(3) * 5)
+    assert multi["g_mean"] == 1.0 and "f_measure" not in multi
