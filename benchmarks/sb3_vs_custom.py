@@ -52,6 +52,7 @@ import torch
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, StopTrainingOnMaxEpisodes
 
 from agents.dqn import DQNImb, DQNImbConfig
+from agents.hierarchical import HierarchicalAgent, HierarchicalConfig
 from agents.sb3 import AutoSMOTEMetricCallback, ICMDPEvalCallback, make_model, make_vec_env
 from benchmarks import _stats
 from imbalance_gym import classifiers
@@ -240,40 +241,21 @@ def run_maskable_ppo(case: AutoSMOTECase, episodes: int, seed: int, device: str)
     return result
 
 
-def hierarchical_agent_class() -> type:
-    """HOOK: :class:`agents.hierarchical.HierarchicalAgent`, or a clear error while it is missing.
-
-    Raises:
-        RuntimeError: ``agents.hierarchical.HierarchicalAgent`` does not exist yet.
-    """
-    try:
-        from agents.hierarchical import HierarchicalAgent
-    except ImportError as err:
-        others = [m for m in ICMDP_METHODS + AUTOSMOTE_METHODS if m != "hierarchical"]
-        raise RuntimeError(
-            "method 'hierarchical' needs agents.hierarchical.HierarchicalAgent, which is not "
-            f"available ({err}); run the other methods with --methods {' '.join(others)}"
-        ) from err
-    return HierarchicalAgent
-
-
 def run_hierarchical(case: AutoSMOTECase, episodes: int, seed: int, device: str) -> dict[str, Any]:
-    """HOOK: the IMPALA-style three-level agent of AutoSMOTE (``agents.hierarchical``).
-
-    Written against the planned API -- ``HierarchicalAgent(env, seed=...)``,
-    ``learn(total_episodes=...)``, and ``best_score`` / ``best_info`` like
-    :class:`~agents.sb3.AutoSMOTEMetricCallback` -- to be checked when the agent lands.
-    """
-    HierarchicalAgent = hierarchical_agent_class()
+    """AutoSMOTE's own learner (:class:`agents.hierarchical.HierarchicalAgent`), one actor."""
     env = gym.make(AUTOSMOTE, dataset=case.dataset, imbalance_ratio=case.imbalance_ratio,
                    classifier=case.classifier, metric=case.metric, seed=seed)
-    agent = HierarchicalAgent(env, seed=seed)
+    agent = HierarchicalAgent(env, HierarchicalConfig(num_actors=1, device=device, progress_bar=False),
+                              seed=seed)
     start = time.perf_counter()
-    agent.learn(total_episodes=episodes)
+    agent.learn(episodes)
     wall = time.perf_counter() - start
     u = env.unwrapped
-    score = refit_test_score(u.X_train, u.y_train, u.task, case, agent.best_info)
-    return dict(episodes=episodes, steps=np.nan, wall_s=wall, val_best=agent.best_score, test_score=score)
+    best = agent.best_
+    score = refit_test_score(u.X_train, u.y_train, u.task, case,
+                             {"synthetic": best.synthetic, "random_state": best.random_state})
+    return dict(episodes=agent.num_episodes, steps=np.nan, wall_s=wall, val_best=best.metric,
+                test_score=score)
 
 
 AUTOSMOTE_RUNNERS: dict[str, Callable[[AutoSMOTECase, int, int, str], dict[str, Any]]] = {
@@ -372,8 +354,6 @@ def main(argv=None) -> int:
     overrides = {k: v for k, v in (("seeds", args.seeds), ("icmdp_steps", args.icmdp_steps),
                                    ("episodes", args.episodes)) if v is not None}
     preset = dataclasses.replace(preset, **overrides)
-    if "hierarchical" in args.methods:
-        hierarchical_agent_class()  # fail before any run, not after hours of them
     torch.set_num_threads(args.threads)
     runs = run(preset, tuple(args.methods), args.device)
     csv_path, md_path = report(runs, preset, args, args.out)

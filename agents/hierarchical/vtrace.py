@@ -102,12 +102,7 @@ def vtrace(
     trace = gamma * (~(terminated | truncated)).to(values.dtype) * c
 
     deltas = rho * (rewards + discounts * next_values - values)
-    corrections = torch.empty_like(values)
-    acc = torch.zeros_like(bootstrap_value)
-    for t in range(T - 1, -1, -1):
-        acc = deltas[t] + trace[t] * acc
-        corrections[t] = acc
-    vs = values + corrections
+    vs = values + _suffix_scan(deltas, trace)
 
     next_vs = torch.cat([vs[1:], bootstrap_value[None]], dim=0)
     next_vs = torch.where(truncated, final_values, next_vs)
@@ -154,6 +149,25 @@ def vtrace_loss(
     ent = (entropy * mask).sum() / n
     loss = pg + baseline_coef * baseline - entropy_coef * ent
     return loss, {"policy_loss": pg.item(), "baseline_loss": baseline.item(), "entropy": ent.item()}
+
+
+def _suffix_scan(deltas: torch.Tensor, coefs: torch.Tensor) -> torch.Tensor:
+    """``acc_t = deltas_t + coefs_t * acc_{t+1}`` with ``acc_T = 0``, over ``[T, B]``.
+
+    A log-depth (Hillis-Steele) scan instead of a Python loop over T: after the round
+    with shift ``s``, ``acc_t`` sums the terms ``t .. t + 2s - 1`` of the unrolled sum
+    ``sum_k (prod_{i=t}^{k-1} coefs_i) deltas_k`` and ``span_t`` is the product of their
+    coefficients, so ``ceil(log2 T)`` rounds give the exact recursion.
+    """
+    acc, span = deltas, coefs
+    T = deltas.shape[0]
+    shift = 1
+    while shift < T:
+        pad = deltas.new_zeros((shift,) + tuple(deltas.shape[1:]))
+        acc = acc + span * torch.cat([acc[shift:], pad])
+        span = span * torch.cat([span[shift:], pad])
+        shift *= 2
+    return acc
 
 
 def _check_shapes(behaviour_log_probs, target_log_probs, rewards, values, bootstrap_value,
