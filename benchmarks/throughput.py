@@ -31,6 +31,7 @@ import gymnasium as gym
 import numpy as np
 
 import imbalance_gym  # noqa: F401  (registers the env ids)
+from benchmarks import _stats
 from imbalance_gym.envs import ICMDPEnv, ICMDPVectorEnv
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -132,7 +133,7 @@ def write(rows: list[dict], args: argparse.Namespace, out: Path) -> None:
     lines = [
         "# ICMDP environment throughput",
         "",
-        f"Command: `python -m benchmarks.throughput {' '.join(sys.argv[1:])}`".rstrip() + "  ",
+        f"Command: `{args.command}`  ",
         f"Machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}, "
         f"numpy {np.__version__}, gymnasium {gym.__version__}; CPU only.  ",
         f"Medians of {args.repeats} interleaved runs; uniformly random actions drawn before "
@@ -216,6 +217,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    args.command = _stats.command_line(argv, module="benchmarks.throughput")
     rows = run(args)
     write(rows, args, args.out)
     print((args.out / "throughput.md").read_text())

@@ -20,7 +20,7 @@ A search is a function with the signature of the hierarchical learner's
 ``agents.hierarchical.search.autosmote_search``::
 
     search(X_train, y_train, X_val, y_val, *, classifier, metric, budget, G1, G2, K,
-           n_jobs, device, seed, progress_bar) -> result
+           n_jobs, device, seed, progress_bar[, backend, ray_address]) -> result
 
 whose result has ``metric`` (best validation score), ``synthetic`` (``[M, D]``),
 ``provenance`` (``source`` / ``neighbour`` rows of ``X_train`` and ``weight`` per row),
@@ -29,12 +29,15 @@ whose result has ``metric`` (best validation score), ``synthetic`` (``[M, D]``),
 :data:`BUILTIN_SEARCHERS` (``"random"``, the random-search baseline of sec. 4.4), then
 those registered under the entry-point group :data:`SEARCHER_GROUP`. The project
 registers ``"hierarchical"`` (the three-level RL learner) there, so this module never
-imports the torch-based ``agents`` package itself.
+imports the torch-based ``agents`` package itself. ``backend`` and ``ray_address`` are
+passed only when they differ from ``"local"`` and None, so searches written before
+they existed keep working.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -158,7 +161,8 @@ def random_autosmote_search(X_train, y_train, X_val, y_val, *, classifier: Any =
                             metric: Any = "macro_f1", budget: int = 100, G1: int | None = None,
                             G2: int = 10, K: int = 30, n_jobs: int | None = None,
                             device: str = "auto", seed: int = 0, ablation: str = "random",
-                            progress_bar: bool = False) -> SearchResult:
+                            progress_bar: bool = False, backend: str = "local",
+                            ray_address: str | None = None) -> SearchResult:
     """Random search in the AutoSMOTE space (sec. 4.4), with the learner's search signature.
 
     Wraps :func:`imbalance_gym.baselines.random_search` on an
@@ -172,8 +176,8 @@ def random_autosmote_search(X_train, y_train, X_val, y_val, *, classifier: Any =
         classifier, metric: the reward (:func:`imbalance_gym.classifiers.evaluate`).
         budget: episodes.
         G1, G2, K: the search space (defaults as in the environment, sec. 4.1).
-        n_jobs, device: accepted for signature compatibility; random search runs in
-            this process on the CPU.
+        n_jobs, device, backend, ray_address: accepted for signature compatibility;
+            random search runs in this process on the CPU.
         seed: non-negative integer seeding every episode and classifier fit.
         ablation: must be ``"random"`` (the only search this function performs).
         progress_bar: show a tqdm bar over episodes.
@@ -315,10 +319,18 @@ class AutoSMOTE(BaseOverSampler):
             torch), ``"random"`` (random search, no torch), any name registered under
             the entry-point group ``imbalance_gym.searchers`` (:func:`list_searchers`),
             or a callable with the same signature.
-        n_jobs: parallel workers of the search (the learner's actor processes); None
-            lets the search choose. The random search ignores it.
+        n_jobs: parallel workers of the search (the learner's actors); None lets the
+            search choose (the learner: in this process with ``backend="local"``, one
+            actor per CPU of the cluster with ``backend="ray"``). The random search
+            ignores it.
         device: torch device of the learner (``"auto"``, ``"cpu"``, ``"cuda"``); ignored
             by the random search.
+        backend: where the search's actors run: ``"local"`` (processes on this machine)
+            or ``"ray"`` (Ray actors; needs ``pip install imbalance-gym[distributed]``).
+            The random search ignores it.
+        ray_address: with ``backend="ray"``, the Ray cluster to use (``"auto"``,
+            ``"HOST:PORT"``, ``"ray://HOST:PORT"``); None: a local Ray instance, or the
+            cluster ``ray.init`` already connected to. Only valid with ``backend="ray"``.
         random_state: int, ``numpy.random.RandomState`` or None; seeds the split and the
             search. The same int gives the same rows.
         progress_bar: show the search's tqdm progress bar.
@@ -341,7 +353,8 @@ class AutoSMOTE(BaseOverSampler):
         ValueError / TypeError / ImportError (from ``fit_resample``, before any search):
             a bad parameter (the message names it and lists the allowed values), more
             than two classes, a single class, too few minority rows to keep 2 in the
-            training part and 1 in the held-out part, or a search that is not installed.
+            training part and 1 in the held-out part, a search that is not installed,
+            or ``backend="ray"`` without ray installed.
     """
 
     _parameter_constraints: dict = {
@@ -358,13 +371,16 @@ class AutoSMOTE(BaseOverSampler):
         "search": [str, callable],
         "n_jobs": [numbers.Integral, None],
         "device": [str],
+        "backend": [StrOptions({"local", "ray"})],
+        "ray_address": [str, None],
         "random_state": ["random_state"],
         "progress_bar": ["boolean"],
     }
 
     def __init__(self, *, sampling_strategy="auto", classifier="svm", metric="macro_f1",
                  budget=100, G1=None, G2=10, K=30, val_size=0.25, search="hierarchical",
-                 n_jobs=None, device="auto", random_state=None, progress_bar=False):
+                 n_jobs=None, device="auto", backend="local", ray_address=None, random_state=None,
+                 progress_bar=False):
         super().__init__(sampling_strategy=sampling_strategy)
         self.classifier = classifier
         self.metric = metric
@@ -376,6 +392,8 @@ class AutoSMOTE(BaseOverSampler):
         self.search = search
         self.n_jobs = n_jobs
         self.device = device
+        self.backend = backend
+        self.ray_address = ray_address
         self.random_state = random_state
         self.progress_bar = progress_bar
 
@@ -405,6 +423,12 @@ class AutoSMOTE(BaseOverSampler):
         if self.n_jobs == 0:
             raise ValueError("n_jobs must be None, a positive number of workers or negative "
                              "(joblib style), got 0")
+        if self.ray_address is not None and self.backend != "ray":
+            raise ValueError(f"ray_address={self.ray_address!r} is only used with backend='ray', "
+                             f"got backend={self.backend!r}")
+        if self.backend == "ray" and self.search == "hierarchical" and importlib.util.find_spec("ray") is None:
+            raise ImportError("backend='ray' needs the ray package, which is not installed; install it with "
+                              'pip install "imbalance-gym[distributed]"')
         check_classifier(self.classifier)
         check_metric(self.metric)
         return get_searcher(self.search)
@@ -458,11 +482,15 @@ class AutoSMOTE(BaseOverSampler):
         rng = np.random.default_rng(self._seed())
         train_rows, val_rows = self._split(y01, rng)
 
+        # Passed only when set, so that searches written before these options exist keep working.
+        where = {} if self.backend == "local" else {"backend": self.backend}
+        if self.ray_address is not None:
+            where["ray_address"] = self.ray_address
         result = searcher(
             X[train_rows], y01[train_rows], X[val_rows], y01[val_rows],
             classifier=self.classifier, metric=self.metric, budget=int(self.budget),
             G1=self.G1, G2=int(self.G2), K=int(self.K), n_jobs=self.n_jobs, device=self.device,
-            seed=int(rng.integers(0, _SEED_HIGH)), progress_bar=bool(self.progress_bar),
+            seed=int(rng.integers(0, _SEED_HIGH)), progress_bar=bool(self.progress_bar), **where,
         )
         source, neighbour, weight = self._read_provenance(result, train_rows, y01)
         X_syn = interpolate(X[source], X[neighbour], weight)

@@ -2,7 +2,7 @@
 
 Unit tests download nothing. Tests that need the real datasets take the ``data_home``
 fixture: it points at ``IMBALANCE_GYM_DATA`` and such tests *fail* (not skip) when that
-variable is set but a file is missing. With the variable unset they are deselected with
+variable is set but a file is missing. With the variable unset they are skipped with
 a reason, so a plain ``pytest`` on a laptop without the data still runs everything else.
 """
 
@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+# One thread per process for torch and BLAS: tests run two workers on two cores
+# (``-n 2``), and oversubscribed threads make small networks many times slower. Set
+# before any test module imports torch, and inherited by subprocesses the tests start.
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 import numpy as np
 import pytest

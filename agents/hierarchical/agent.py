@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from agents.hierarchical.actors import ActorPool, InProcessRunner, resolve_start_method
+from agents.hierarchical.actors import ActorPool, EpisodePool, InProcessRunner, resolve_start_method
 from agents.hierarchical.config import HierarchicalConfig
 from agents.hierarchical.learner import StepBuffer, level_update
 from agents.hierarchical.policies import (
@@ -54,6 +54,7 @@ from agents.hierarchical.policies import (
     parameter_layout,
     policy_input,
 )
+from agents.hierarchical.ray_pool import require_ray
 from agents.hierarchical.rollout import LEARNED_LEVELS, EpisodeRecord, fixed_factor
 from agents.networks import resolve_device
 from imbalance_gym.envs.autosmote import AutoSMOTEEnv, AutoSMOTEFlatEnv
@@ -164,10 +165,69 @@ def _adam(params, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
-class _RunLogger:
-    """One row per episode to ``log_dir/progress.csv`` and, when installed, TensorBoard."""
+def _trim(history: list, limit: int | None) -> None:
+    """Keep the newest ``limit`` rows of ``history`` (in place; None keeps all)."""
+    if limit is not None and len(history) > limit:
+        del history[: len(history) - limit]
 
-    def __init__(self, log_dir: str | None):
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete temporary checkpoint files that processes killed while saving left behind."""
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            pid = int(tmp.name[len(path.name) + 2:-4])
+        except ValueError:
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:  # its writer is gone: never renamed, never will be
+            tmp.unlink(missing_ok=True)
+        except OSError:  # alive (another user's process): not ours to delete
+            pass
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash at any point leaves the old file or the new one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+class _RunLogger:
+    """One row per episode to ``log_dir/progress.csv`` and, when installed, TensorBoard.
+
+    The csv is the run's whole log, on disk (memory holds only the bounded
+    ``history``). A run resumed from a checkpoint first drops the rows of episodes the
+    checkpoint does not hold (those played after it, before a crash), so each episode
+    appears once; an agent starting at episode 0 starts a new file.
+    """
+
+    def __init__(self, log_dir: str | None, first_episode: int = 0):
+        self.first_episode = int(first_episode)
         self.path = None
         self._file = None
         self._writer = None
@@ -194,6 +254,8 @@ class _RunLogger:
             if self.path.exists() and self.path.stat().st_size:
                 with open(self.path, newline="") as f:
                     existing = next(csv.reader(f), None)
+            if existing is not None and existing == columns:
+                self._keep_rows_before(self.first_episode)
             self._file = open(self.path, "a", newline="")
             if existing is not None and existing == columns:
                 self._columns = existing
@@ -210,6 +272,18 @@ class _RunLogger:
             for key, value in row.items():
                 if key not in ("episode", "t_end") and isinstance(value, (int, float)) and math.isfinite(value):
                     self.tensorboard.add_scalar(f"autosmote/{key}", value, step)
+
+    def _keep_rows_before(self, episode: int) -> None:
+        """Rewrite the csv (atomically) without its rows of episodes ``>= episode``."""
+        with open(self.path, newline="") as f:
+            rows = list(csv.reader(f))
+        col = rows[0].index("episode")
+        keep = [rows[0]] + [r for r in rows[1:] if len(r) > col and r[col] and int(float(r[col])) < episode]
+        if len(keep) == len(rows):
+            return
+        out = io.StringIO()
+        csv.writer(out).writerows(keep)
+        _atomic_write(self.path, out.getvalue().encode())
 
     def close(self) -> None:
         if self._file is not None:
@@ -275,9 +349,16 @@ class HierarchicalAgent:
     """AutoSMOTE's hierarchical RL search over synthetic minority sets (sec. 3.3, Algorithm 2).
 
     Three policy-value networks -- cross-instance (``g1``), instance-specific (``g2``) and
-    low-level ((neighbour, weight) pairs) -- act in actor processes on copies of ``env``
-    and are trained by one learner with V-trace (eq. 1) and the loss of eq. (2). The
-    synthetic set with the best validation score is kept in :attr:`best_`.
+    low-level ((neighbour, weight) pairs) -- act in actors on copies of ``env`` (processes
+    on this machine, or Ray actors with ``config.backend="ray"``) and are trained by one
+    learner with V-trace (eq. 1) and the loss of eq. (2). The synthetic set with the best
+    validation score is kept in :attr:`best_` (replaced when beaten, never accumulated).
+
+    Long runs: memory stays flat (bounded ``history``, step buffers emptied by updates,
+    one best set, the per-episode log on disk), checkpoints are written atomically every
+    ``config.checkpoint_every`` episodes, and after a crash -- ``kill -9`` of the learner
+    included -- :meth:`load` + :meth:`learn` continue from the last checkpoint with its
+    episode count, updates, buffers and best set.
 
     Args:
         env: an ``imbalance_gym/AutoSMOTE-v0`` env (``AutoSMOTE-Flat-v0`` for
@@ -299,8 +380,10 @@ class HierarchicalAgent:
             seconds (``cpu_s`` of the episode, ``reward_cpu_s``, ``learner_cpu_s``),
             ``t_end`` (``time.time()`` when the episode ended in its actor),
             ``updates`` and the last loss per learned level (None without an update).
+            Only the newest ``config.history_limit`` rows are kept (memory stays flat in
+            long runs); ``config.log_dir``'s ``progress.csv`` has them all.
         best_: the :class:`BestResult` (None before the first episode).
-        actor_restarts: actor processes replaced over the agent's life.
+        actor_restarts: actors (processes or Ray actors) replaced over the agent's life.
         policies: ``torch.nn.ModuleDict`` of the learned levels' networks.
 
     Raises:
@@ -344,6 +427,7 @@ class HierarchicalAgent:
         self.best_: BestResult | None = None
         self.actor_restarts = 0
         self.actor_pids: list[int] = []
+        self._pool: EpisodePool | None = None  # while learn() runs
 
     # ---- learning ---------------------------------------------------------------------
     def learn(self, total_episodes: int, progress_bar: bool | None = None) -> "HierarchicalAgent":
@@ -363,9 +447,12 @@ class HierarchicalAgent:
 
         Raises:
             ValueError / TypeError: bad arguments, or an env that spawned actors cannot
-                receive (not picklable), before any process starts.
+                receive (not picklable), before any process or Ray instance starts; with
+                ``backend="ray"`` also more actors than the cluster has CPUs (after
+                connecting, before any actor starts).
+            ImportError: ``backend="ray"`` without ray installed (before anything starts).
             RuntimeError: an actor raised (its traceback is in the message), or more
-                than ``config.max_actor_restarts`` actors died.
+                than ``config.max_actor_restarts`` actors were lost.
         """
         cfg = self.config
         if isinstance(total_episodes, bool) or not isinstance(total_episodes, numbers.Integral) or total_episodes < 1:
@@ -373,21 +460,32 @@ class HierarchicalAgent:
         show = cfg.progress_bar if progress_bar is None else progress_bar
         if not isinstance(show, bool):
             raise ValueError(f"progress_bar must be a bool or None, got {progress_bar!r}")
-        n_actors = cfg.resolved_num_actors
         start_method = resolve_start_method(cfg.start_method)
-        if n_actors and start_method != "fork":
+        if cfg.backend == "ray":
+            n_actors = cfg.num_actors  # None: one per CPU of the cluster, known once connected
+            ray = require_ray()        # before anything starts: ImportError naming the extra
             try:
-                pickle.dumps(self._base)
+                ray.cloudpickle.dumps(self._base)
             except Exception as err:
                 raise TypeError(
-                    f"start_method={start_method!r} sends the env to the actors by pickling, and this env "
-                    f"cannot be pickled ({err}); use module-level functions for a custom metric or "
-                    "classifier, start_method='fork', or num_actors=0"
+                    f"backend='ray' sends the env to the actors by pickling, and this env cannot be "
+                    f"pickled ({err}); use a picklable classifier and metric, or backend='local'"
                 ) from err
+        else:
+            n_actors = cfg.resolved_num_actors
+            if n_actors and start_method != "fork":
+                try:
+                    pickle.dumps(self._base)
+                except Exception as err:
+                    raise TypeError(
+                        f"start_method={start_method!r} sends the env to the actors by pickling, and this env "
+                        f"cannot be pickled ({err}); use module-level functions for a custom metric or "
+                        "classifier, start_method='fork', or num_actors=0"
+                    ) from err
 
         target = self.num_episodes + int(total_episodes)
         t0 = time.perf_counter()
-        logger = _RunLogger(cfg.log_dir)
+        logger = _RunLogger(cfg.log_dir, first_episode=self.num_episodes)
         interrupt = _DeferredInterrupt()
         runner = None
         error: BaseException | None = None
@@ -397,7 +495,7 @@ class HierarchicalAgent:
         try:
             with interrupt, tqdm(total=int(total_episodes), disable=not show, unit="ep", dynamic_ncols=True,
                                  desc=f"AutoSMOTE {cfg.ablation}") as bar:
-                runner = self._make_runner(n_actors, start_method)
+                runner = self._pool = self._make_runner(n_actors, start_method)
                 self.actor_pids = list(runner.pids)
                 while self.num_episodes < target:
                     record = runner.next_episode()              # Algorithm 2, lines 4-5
@@ -416,6 +514,7 @@ class HierarchicalAgent:
             if runner is not None:
                 self.actor_restarts += runner.restarts
                 runner.close()
+            self._pool = None
             self.actor_pids = []
             logger.close()
             torch.set_num_threads(threads)
@@ -430,17 +529,22 @@ class HierarchicalAgent:
             self.save(cfg.checkpoint_path)
         return self
 
-    def _make_runner(self, n_actors: int, start_method: str):
-        """Episodes in this process (``n_actors == 0``) or in actor processes."""
-        common = dict(seed=self.seed, ablation=self.config.ablation, layout=self._layout,
-                      n_layers=len(self.config.hidden_sizes),
+    def _make_runner(self, n_actors: int | None, start_method: str) -> EpisodePool:
+        """The :class:`~agents.hierarchical.actors.EpisodePool` of the config: episodes in this
+        process (``n_actors == 0``), in actor processes, or in Ray actors."""
+        cfg = self.config
+        common = dict(seed=self.seed, ablation=cfg.ablation, layout=self._layout, n_layers=len(cfg.hidden_sizes),
                       weights=self._weights, num_episodes=self.num_episodes, generation=self.actor_restarts)
         if n_actors == 0:
             if self._local_env is None:
                 self._local_env = copy.deepcopy(self._base)
             return InProcessRunner(self._local_env, **common)
-        return ActorPool(self._base, n_actors, max_in_flight=self.config.max_in_flight,
-                         max_restarts=self.config.max_actor_restarts, start_method=start_method, **common)
+        remote = dict(max_in_flight=cfg.max_in_flight, max_restarts=cfg.max_actor_restarts, **common)
+        if cfg.backend == "ray":
+            from agents.hierarchical.ray_pool import RayActorPool
+
+            return RayActorPool(self._base, n_actors, address=cfg.ray_address, **remote)
+        return ActorPool(self._base, n_actors, start_method=start_method, **remote)
 
     def _consume(self, record: EpisodeRecord, t0: float) -> dict[str, Any]:
         """Use one episode: best set, buffers, updates, new weights, history row."""
@@ -484,6 +588,7 @@ class HierarchicalAgent:
         for level in self.levels:
             row[f"loss_{level}"] = losses.get(level)  # None: no update of this level this episode
         self.history.append(row)
+        _trim(self.history, cfg.history_limit)
         return row
 
     # ---- using the policies -----------------------------------------------------------
@@ -565,6 +670,11 @@ class HierarchicalAgent:
         synthetic set; :meth:`load` reads it with ``torch.load(..., weights_only=True)``.
         Resuming from it continues exactly where the run stopped.
 
+        A crash at any point of the write (``kill -9`` included) leaves either the
+        previous checkpoint or the new one, never a torn file: the bytes go to a
+        temporary file in the same folder, are flushed to disk, and replace the old file
+        in one ``os.replace``. Temporaries left by killed writers are deleted here.
+
         Returns:
             The path written.
         """
@@ -591,16 +701,8 @@ class HierarchicalAgent:
         }
         buffer = io.BytesIO()
         torch.save(state, buffer)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as f:
-                f.write(buffer.getvalue())
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        _remove_stale_temporaries(path)
+        _atomic_write(path, buffer.getvalue())
         return path
 
     @classmethod
@@ -660,6 +762,7 @@ class HierarchicalAgent:
         agent.num_updates = {level: int(meta["num_updates"].get(level, 0)) for level in agent.levels}
         agent.actor_restarts = int(meta["actor_restarts"])
         agent.history = list(meta["history"])
+        _trim(agent.history, config.history_limit)
         if meta["best"] is not None:
             arrays = _to_numpy_dict(state["best"])
             b = meta["best"]

@@ -15,12 +15,15 @@ import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["ABLATIONS", "START_METHODS", "HierarchicalConfig"]
+__all__ = ["ABLATIONS", "BACKENDS", "START_METHODS", "HierarchicalConfig"]
 
 ABLATIONS = ("full", "no_cross_instance", "no_instance_specific", "no_low_level", "flat", "random")
 """The full agent and the ablations of AutoSMOTE Table 4 (sec. 4.4)."""
 
 START_METHODS = ("auto", "fork", "spawn", "forkserver")
+
+BACKENDS = ("local", "ray")
+"""Where actors play episodes: processes on this machine, or Ray actors (issue #7)."""
 
 Ablation = Literal["full", "no_cross_instance", "no_instance_specific", "no_low_level", "flat", "random"]
 
@@ -79,9 +82,20 @@ class HierarchicalConfig:
     max_grad_norm: float | None = 40.0
     """Global gradient-norm clipping per update; None = no clipping. Authors' code: 40."""
     num_actors: int | None = None
-    """Actor processes. None = one per CPU core (``os.cpu_count()``); 0 = run the
-    episodes in the learner's process (no subprocess; reproducible); 1 = one actor
-    process overlapping with the learner (reproducible, same numbers as 0). Paper: 40."""
+    """Actors. None = one per CPU core (``os.cpu_count()``; with ``backend="ray"`` one
+    per CPU of the Ray cluster); 0 = run the episodes in the learner's process (no
+    subprocess; reproducible; ``backend="local"`` only); 1 = one actor overlapping with
+    the learner (reproducible, same numbers as 0, on either backend). Paper: 40."""
+    backend: Literal["local", "ray"] = "local"
+    """Where the actors run: ``"local"``, processes on this machine (``multiprocessing``);
+    ``"ray"``, Ray actors on the cluster at ``ray_address`` (one CPU each; needs
+    ``pip install imbalance-gym[distributed]``). Only where episodes are played differs:
+    same seeds, same trajectories, same learner. Ours (issue #7)."""
+    ray_address: str | None = None
+    """With ``backend="ray"``: the cluster to connect to (``"auto"``, ``"HOST:PORT"``,
+    ``"ray://HOST:PORT"``); None = ``RAY_ADDRESS`` or the Ray instance started on this
+    machine by ``ray start``, else a new local instance that ``learn`` stops when it
+    returns. An already initialised Ray connection is used as it is."""
     max_in_flight: int = 2
     """With 2 or more actors: episodes an actor may have sent that the learner has not
     used yet. Bounds the policy lag and the queued data. Ours."""
@@ -114,7 +128,13 @@ class HierarchicalConfig:
     progress_bar: bool = True
     """Default of ``learn(progress_bar=None)``: a tqdm bar with the best validation score."""
     max_actor_restarts: int = 8
-    """Dead actor processes replaced per ``learn`` call before giving up with an error."""
+    """Dead actors (processes or Ray actors) replaced per ``learn`` call before giving
+    up with an error."""
+    history_limit: int | None = 1000
+    """Rows of :attr:`~agents.hierarchical.HierarchicalAgent.history` kept in memory
+    and in checkpoints (the newest); None keeps every row. Bounds the memory and the
+    checkpoint size of long runs; ``log_dir/progress.csv`` keeps the whole log on disk.
+    Ours: 1000 keeps the whole history of a paper-length run (``I = 1000``)."""
 
     def __post_init__(self) -> None:
         if not _is_real(self.learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
@@ -150,6 +170,22 @@ class HierarchicalConfig:
                 raise ValueError(f"HierarchicalConfig.{name} must be an int >= 1, got {value!r}")
         if self.learner_threads is not None and (not _is_int(self.learner_threads) or self.learner_threads < 1):
             raise ValueError(f"HierarchicalConfig.learner_threads must be None or an int >= 1, got {self.learner_threads!r}")
+        if self.history_limit is not None and (not _is_int(self.history_limit) or self.history_limit < 1):
+            raise ValueError(f"HierarchicalConfig.history_limit must be None or an int >= 1, got {self.history_limit!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"HierarchicalConfig.backend must be one of {BACKENDS}, got {self.backend!r}")
+        if self.ray_address is not None and (not isinstance(self.ray_address, str) or not self.ray_address.strip()):
+            raise ValueError(f"HierarchicalConfig.ray_address must be None or an address string, got {self.ray_address!r}")
+        if self.ray_address is not None and self.backend != "ray":
+            raise ValueError(
+                f"HierarchicalConfig.ray_address={self.ray_address!r} is only used with backend='ray', "
+                f"got backend={self.backend!r}"
+            )
+        if self.backend == "ray" and self.num_actors == 0:
+            raise ValueError(
+                "HierarchicalConfig.num_actors=0 plays the episodes in the learner's process, which "
+                "backend='ray' cannot do; use num_actors >= 1 or None (one per CPU of the cluster)"
+            )
         if not _is_int(self.max_actor_restarts) or self.max_actor_restarts < 0:
             raise ValueError(f"HierarchicalConfig.max_actor_restarts must be an int >= 0, got {self.max_actor_restarts!r}")
         if self.ablation not in ABLATIONS:
@@ -169,7 +205,8 @@ class HierarchicalConfig:
 
     @property
     def resolved_num_actors(self) -> int:
-        """``num_actors`` with None resolved to ``os.cpu_count()`` (at least 1)."""
+        """``num_actors`` with None resolved to ``os.cpu_count()`` (at least 1); with
+        ``backend="ray"`` the Ray pool resolves None to the cluster's CPUs instead."""
         return max(1, os.cpu_count() or 1) if self.num_actors is None else int(self.num_actors)
 
     def to_dict(self) -> dict[str, Any]:

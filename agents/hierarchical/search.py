@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from agents.hierarchical.agent import HierarchicalAgent
-from agents.hierarchical.config import ABLATIONS, HierarchicalConfig
+from agents.hierarchical.config import ABLATIONS, BACKENDS, HierarchicalConfig
 from imbalance_gym.envs.autosmote import AutoSMOTEEnv, AutoSMOTEFlatEnv
 
-__all__ = ["SearchResult", "autosmote_search", "resolve_n_jobs"]
+__all__ = ["SearchResult", "autosmote_search", "resolve_n_jobs", "resolve_ray_actors"]
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,28 @@ def resolve_n_jobs(n_jobs: Any) -> int:
     return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
 
 
+def resolve_ray_actors(n_jobs: Any) -> int | None:
+    """Ray actors for ``n_jobs`` with ``backend="ray"``.
+
+    None or ``-1`` -> None (one actor per CPU of the Ray cluster); ``k >= 1`` -> ``k``.
+
+    Raises:
+        ValueError: anything else (the cluster's size is not known before connecting,
+            so ``-2``, ``-3``, ... are refused rather than guessed).
+    """
+    if n_jobs is None or (isinstance(n_jobs, numbers.Integral) and not isinstance(n_jobs, bool) and n_jobs == -1):
+        return None
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs < 1:
+        raise ValueError(f"with backend='ray', n_jobs must be None or -1 (one actor per CPU of the cluster) "
+                         f"or an int >= 1, got {n_jobs!r}")
+    return int(n_jobs)
+
+
 def autosmote_search(X_train, y_train, X_val, y_val, *, classifier: Any = "svm", metric: Any = "macro_f1",
                      budget: int = 100, G1: int | None = None, G2: int = 10, K: int = 30,
                      n_jobs: int | None = None, device: str = "auto", seed: int = 0, ablation: str = "full",
-                     progress_bar: bool = False) -> SearchResult:
+                     progress_bar: bool = False, backend: str = "local",
+                     ray_address: str | None = None) -> SearchResult:
     """Search AutoSMOTE's space for the synthetic set that maximises the validation metric.
 
     Args:
@@ -87,19 +105,26 @@ def autosmote_search(X_train, y_train, X_val, y_val, *, classifier: Any = "svm",
         metric: ``"macro_f1"``, ``"mcc"``, ... or a callable ``(y_true, y_pred) -> float``.
         budget: episodes (classifier fits); the paper uses 1000.
         G1, G2, K: the search space (sec. 4.1 defaults: ``G1 = 4 IR / G2``, 10, 30).
-        n_jobs: actor processes, see :func:`resolve_n_jobs` (None: in this process; 1:
-            one actor process, same numbers; -1: one per core).
+        n_jobs: actors. ``backend="local"``: see :func:`resolve_n_jobs` (None: in this
+            process; 1: one actor process, same numbers; -1: one per core).
+            ``backend="ray"``: see :func:`resolve_ray_actors` (None or -1: one per CPU
+            of the cluster; 1: one Ray actor, the numbers of ``n_jobs=None`` locally).
         device: learner device (``"auto"``: CUDA when present).
-        seed: seeds the environment and the agent; with ``n_jobs`` None or 1 the result
-            is reproducible.
+        seed: seeds the environment and the agent; the result is reproducible with one
+            stream of episodes: ``n_jobs`` None or 1 (``backend="local"``), 1 (``"ray"``).
         ablation: ``"full"`` or an ablation of Table 4 (:data:`ABLATIONS`).
         progress_bar: show a tqdm bar.
+        backend: ``"local"`` (processes on this machine) or ``"ray"`` (Ray actors; needs
+            ``pip install imbalance-gym[distributed]``).
+        ray_address: with ``backend="ray"``, the cluster (``"auto"``, ``"HOST:PORT"``);
+            None: a local Ray instance (or the one ``ray.init`` already connected to).
 
     Returns:
-        A :class:`SearchResult`.
+        A :class:`SearchResult` (its ``history`` has one row per episode).
 
     Raises:
         ValueError / TypeError: bad arguments (before any search).
+        ImportError: ``backend="ray"`` without ray installed (before any search).
     """
     if ablation not in ABLATIONS:
         raise ValueError(f"ablation must be one of {ABLATIONS}, got {ablation!r}")
@@ -109,8 +134,11 @@ def autosmote_search(X_train, y_train, X_val, y_val, *, classifier: Any = "svm",
         raise ValueError("X_val and y_val are required: the search maximises the score on them")
     if not isinstance(progress_bar, bool):
         raise ValueError(f"progress_bar must be a bool, got {progress_bar!r}")
-    config = HierarchicalConfig(num_actors=resolve_n_jobs(n_jobs), device=device, ablation=ablation,
-                                progress_bar=progress_bar)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    num_actors = resolve_ray_actors(n_jobs) if backend == "ray" else resolve_n_jobs(n_jobs)
+    config = HierarchicalConfig(num_actors=num_actors, device=device, ablation=ablation, progress_bar=progress_bar,
+                                backend=backend, ray_address=ray_address, history_limit=int(budget))
     env_cls = AutoSMOTEFlatEnv if ablation == "flat" else AutoSMOTEEnv
     env = env_cls(X=X_train, y=y_train, X_val=X_val, y_val=y_val, G1=G1, G2=G2, K=K,
                   classifier=classifier, metric=metric, seed=seed)

@@ -214,6 +214,9 @@ def _data(n0=40, n1=6, n_classes=2):
         ({"search": "bayesian"}, _data(), ValueError,
          "unknown search 'bayesian'; known searches: .*'hierarchical'.*'random'"),
         ({"search": 3}, _data(), ValueError, "'search' parameter"),
+        ({"backend": "dask"}, _data(), ValueError, "'backend' parameter.*Got 'dask'"),
+        ({"ray_address": 6379}, _data(), ValueError, "'ray_address' parameter.*Got 6379"),
+        ({"ray_address": "auto"}, _data(), ValueError, "ray_address='auto' is only used with backend='ray'"),
     ],
 )
 def test_bad_input_fails_before_the_search(params, data, error, match):
@@ -223,6 +226,42 @@ def test_bad_input_fails_before_the_search(params, data, error, match):
     with pytest.raises(error, match=match):
         _fast(**args).fit_resample(X, y)
     assert spy.calls == 0
+
+
+class _KwargsSpy(_SpySearch):
+    """A search that keeps the keyword arguments of its last call."""
+
+    def __call__(self, *args, **kwargs):
+        self.kwargs = kwargs
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("backend", "ray_address")}
+        return super().__call__(*args, **kwargs)
+
+
+def test_backend_and_ray_address_reach_the_search_issue_7():
+    X, y = _data()
+    spy = _KwargsSpy()
+    _fast(search=spy).fit_resample(X, y)
+    # defaults are not passed: searches written before these options keep working
+    assert "backend" not in spy.kwargs and "ray_address" not in spy.kwargs
+    _fast(search=spy, backend="ray", ray_address="10.0.0.1:6379").fit_resample(X, y)
+    assert spy.kwargs["backend"] == "ray" and spy.kwargs["ray_address"] == "10.0.0.1:6379"
+    _fast(search=spy, backend="ray").fit_resample(X, y)
+    assert spy.kwargs["backend"] == "ray" and "ray_address" not in spy.kwargs
+    # the built-in random search accepts and ignores them
+    a, _ = _fast(backend="ray").fit_resample(X, y)
+    b, _ = _fast().fit_resample(X, y)
+    assert np.array_equal(a, b)
+
+
+def test_backend_ray_without_ray_says_what_to_install(monkeypatch):
+    spy = _SpySearch()
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    with pytest.raises(ImportError, match=r"pip install \"imbalance-gym\[distributed\]\""):
+        _fast(search="hierarchical", backend="ray").fit_resample(*_data())
+    # a search of your own decides what backend="ray" means to it
+    _fast(search=spy, backend="ray").fit_resample(*_data())
+    assert spy.calls == 1
 
 
 def test_two_minority_rows_are_one_too_few_but_three_suffice():

@@ -1,4 +1,4 @@
-"""Fixtures for the hierarchical agent tests: small seeded AutoSMOTE problems."""
+"""Fixtures for the hierarchical agent tests: small seeded AutoSMOTE problems, one local Ray."""
 
 from __future__ import annotations
 
@@ -59,3 +59,19 @@ def small_env():
 @pytest.fixture
 def small_flat_env():
     return make_env(flat=True)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray instance (2 CPUs, no dashboard) for the whole session; yields its address.
+
+    Started on first use only (Ray takes seconds to start), shut down at the session's end.
+    ``address="local"`` always starts a fresh instance: a ``RAY_ADDRESS`` or ``ray start``
+    cluster on the machine is never touched.
+    """
+    ray = pytest.importorskip("ray", reason="the distributed extra (ray) is not installed")
+    ray.init(address="local", num_cpus=2, include_dashboard=False)
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()

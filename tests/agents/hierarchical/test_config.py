@@ -25,7 +25,8 @@ def test_defaults_follow_the_paper_and_the_authors_code():
     ("max_grad_norm", 0.0), ("num_actors", -1), ("num_actors", 1.5), ("max_in_flight", 0),
     ("ablation", "no_policy"), ("start_method", "thread"), ("device", ""), ("checkpoint_every", 0),
     ("checkpoint_path", ""), ("log_dir", 3), ("progress_bar", "yes"), ("max_actor_restarts", -1),
-    ("learner_threads", 0),
+    ("learner_threads", 0), ("history_limit", 0), ("history_limit", 2.0), ("backend", "dask"),
+    ("backend", None), ("ray_address", ""), ("ray_address", 6379),
 ])
 def test_bad_values_name_the_field_and_the_value(field, value):
     with pytest.raises(ValueError, match=field) as info:
@@ -49,3 +50,18 @@ def test_round_trip_and_replace():
 
 def test_every_ablation_of_table_4_is_offered():
     assert set(ABLATIONS) == {"full", "no_cross_instance", "no_instance_specific", "no_low_level", "flat", "random"}
+
+
+def test_backend_fields_issue_7():
+    cfg = HierarchicalConfig(backend="ray", ray_address="auto", num_actors=4)
+    assert HierarchicalConfig.from_dict(cfg.to_dict()) == cfg
+    assert HierarchicalConfig().backend == "local" and HierarchicalConfig().ray_address is None
+    assert HierarchicalConfig().history_limit == 1000 and HierarchicalConfig(history_limit=None).history_limit is None
+    with pytest.raises(ValueError, match="ray_address='auto' is only used with backend='ray'"):
+        HierarchicalConfig(ray_address="auto")
+    with pytest.raises(ValueError, match="num_actors=0.*backend='ray'"):
+        HierarchicalConfig(backend="ray", num_actors=0)
+    # checkpoints written before these fields existed still load their config
+    old = {k: v for k, v in HierarchicalConfig().to_dict().items()
+           if k not in ("backend", "ray_address", "history_limit")}
+    assert HierarchicalConfig.from_dict(old) == HierarchicalConfig()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from agents.hierarchical import ABLATIONS, SearchResult, autosmote_search
-from agents.hierarchical.search import resolve_n_jobs
+from agents.hierarchical.search import resolve_n_jobs, resolve_ray_actors
 from imbalance_gym.envs.smote_space import interpolate
 
 from .conftest import make_split
@@ -52,9 +52,18 @@ def test_n_jobs_follows_scikit_learn():
             resolve_n_jobs(bad)
 
 
+def test_n_jobs_with_ray_is_one_actor_per_cluster_cpu_or_a_count():
+    assert resolve_ray_actors(None) is None and resolve_ray_actors(-1) is None and resolve_ray_actors(3) == 3
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="backend='ray', n_jobs"):
+            resolve_ray_actors(bad)
+
+
 @pytest.mark.parametrize("kwargs, match", [({"budget": 0}, "budget"), ({"ablation": "none"}, "ablation"),
                                            ({"n_jobs": 0}, "n_jobs"), ({"classifier": "nope"}, "classifier"),
-                                           ({"progress_bar": 1}, "progress_bar")])
+                                           ({"progress_bar": 1}, "progress_bar"), ({"backend": "dask"}, "backend"),
+                                           ({"backend": "ray", "n_jobs": -3}, "n_jobs"),
+                                           ({"ray_address": "auto"}, "ray_address")])
 def test_bad_arguments(kwargs, match):
     X, y, X_val, y_val = make_split()
     with pytest.raises(ValueError, match=match):

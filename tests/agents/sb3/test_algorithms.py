@@ -43,11 +43,11 @@ def assert_same_weights(a, b):
         assert torch.equal(sa[key], sb[key]), key
 
 
-def save_reload_predict(algo, model, tmp_path, obs, action_masks=None):
-    """Save, reload with load_model, and compare weights and deterministic actions."""
+def save_reload_predict(algo, model, tmp_path, obs, action_masks=None, policy_kwargs=None):
+    """Save, reload with load_model (given what make_model was given), compare weights and actions."""
     path = tmp_path / f"{algo}.zip"
     model.save(path)
-    loaded = load_model(algo, path, device="cpu")
+    loaded = load_model(algo, path, env=model.get_env(), device="cpu", policy_kwargs=policy_kwargs)
     assert type(loaded) is type(model)
     assert_same_weights(model, loaded)
     extra = {} if action_masks is None else {"action_masks": action_masks}
@@ -75,7 +75,7 @@ def test_icmdp_algorithms_train_save_reload(algo, tiny_binary, tmp_path):
     model.learn(300)
     assert model.num_timesteps >= 300
     assert len(model.ep_info_buffer) > 0  # VecMonitor reported finished episodes
-    save_reload_predict(algo, model, tmp_path, X.astype(np.float32))
+    save_reload_predict(algo, model, tmp_path, X.astype(np.float32), policy_kwargs=FAST[algo]["policy_kwargs"])
 
 
 @pytest.mark.parametrize("algo", ["dqn", "ppo"])
@@ -153,7 +153,8 @@ def test_maskable_ppo_trains_on_autosmote_and_never_takes_a_masked_action(smote_
     assert levels == {0, 1, 2}  # the episode visited all three levels
 
     obs = venv.reset()
-    save_reload_predict("maskable_ppo", model, tmp_path, obs, action_masks=get_action_masks(venv))
+    save_reload_predict("maskable_ppo", model, tmp_path, obs, action_masks=get_action_masks(venv),
+                        policy_kwargs=FAST["maskable_ppo"]["policy_kwargs"])
 
 
 @pytest.mark.parametrize("algo", ["ppo", "a2c", "dqn"])
@@ -162,7 +163,7 @@ def test_flat_autosmote_trains_unmasked_algorithms(algo, smote_kwargs, tmp_path)
     model = make_model(algo, venv, seed=0, device="cpu", **FAST[algo])
     model.learn(200)
     assert len(model.ep_info_buffer) > 0
-    save_reload_predict(algo, model, tmp_path, venv.reset())
+    save_reload_predict(algo, model, tmp_path, venv.reset(), policy_kwargs=FAST[algo]["policy_kwargs"])
 
 
 # --------------------------------------------------------------------------------------
@@ -189,3 +190,67 @@ def test_policy_name_rejects_unsupported_spaces():
     assert policy_name(spaces.Box(0, 1, (3,))) == "MlpPolicy"
     with pytest.raises(ValueError, match="supported space types"):
         policy_name(spaces.Discrete(4))
+
+
+# --------------------------------------------------------------------------------------
+# Loading never unpickles
+# --------------------------------------------------------------------------------------
+def _rewrite_data(path, change):
+    """Rewrite the ``data`` JSON of an SB3 zip with ``change(dict)``."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    data = json.loads(members["data"])
+    change(data)
+    members["data"] = json.dumps(data).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, blob in members.items():
+            z.writestr(name, blob)
+
+
+class _Payload:
+    """Unpickling this creates a file: the proof that a load ran code from the zip."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_load_model_rebuilds_pickled_entries_and_never_runs_them(tiny_binary, tmp_path):
+    import base64
+
+    import cloudpickle
+
+    X, y = tiny_binary
+    venv = make_vec_env(ICMDP, n_envs=2, seed=0, X=X, y=y)
+    model = make_model("dqn", venv, seed=0, device="cpu", learning_starts=10, train_freq=1)
+    model.learn(40)
+    path = tmp_path / "dqn.zip"
+    model.save(path)
+    marker = tmp_path / "ran"
+    blob = base64.b64encode(cloudpickle.dumps(_Payload(marker))).decode()
+
+    def poison(data):  # replace every pickled entry by the payload, keep the readable fields
+        for item in data.values():
+            if isinstance(item, dict) and ":serialized:" in item:
+                item[":serialized:"] = blob
+
+    _rewrite_data(path, poison)
+    loaded = load_model("dqn", path, env=venv, device="cpu", custom_objects={"train_freq": 1})
+    assert not marker.exists()
+    assert_same_weights(model, loaded)
+    assert loaded.observation_space == venv.observation_space and loaded.train_freq.frequency == 1
+    loaded.learn(20, reset_num_timesteps=False)              # resumes: the envs are reset, not unpickled
+    assert loaded.num_timesteps == model.num_timesteps + 20 and not marker.exists()
+
+    # an unknown pickled entry is refused by name; without env there is nothing to rebuild from
+    _rewrite_data(path, lambda data: data.update(extra={":type:": "x", ":serialized:": blob}))
+    with pytest.raises(ValueError, match="'extra' is pickled Python"):
+        load_model("dqn", path, env=venv)
+    with pytest.raises(ValueError, match="needs env="):
+        load_model("dqn", path)
+    assert not marker.exists()

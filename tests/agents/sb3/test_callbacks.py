@@ -77,7 +77,8 @@ def test_eval_callback_logs_history_and_keeps_the_best(trained, task):
     keys = [(h["g_mean"], h["f_measure"]) for h in callback.history]  # ties break on F-measure
     assert callback.best_step == steps[keys.index(max(keys))]
 
-    saved = load_model("dqn", folder / "best.zip", device="cpu")
+    saved = load_model("dqn", folder / "best.zip", env=model.get_env(), device="cpu",
+                       policy_kwargs={"net_arch": [32]})
     assert metrics.g_mean(task.y_val, saved.predict(task.X_val, deterministic=True)[0]) == callback.best_score
     callback.restore_best()
     assert metrics.g_mean(task.y_val, model.predict(task.X_val, deterministic=True)[0]) == callback.best_score
