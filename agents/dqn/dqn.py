@@ -189,6 +189,19 @@ def _adam(params, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
+@torch.no_grad()
+def _clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> None:
+    """Scale the gradients so that their global L2 norm is at most ``max_norm``.
+
+    The arithmetic of ``torch.nn.utils.clip_grad_norm_`` (norm of the per-tensor norms,
+    coefficient ``max_norm / (norm + 1e-6)`` clamped at 1) in three foreach calls, for a
+    fixed list of parameters that all have gradients.
+    """
+    grads = [p.grad for p in params]
+    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    torch._foreach_mul_(grads, torch.clamp(max_norm / (total + 1e-6), max=1.0))
+
+
 def _check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**63:
         raise ValueError(f"seed must be an int in [0, 2**63), got {seed!r}")
@@ -259,7 +272,8 @@ class DQNImb:
             q_net = make_network(observation_space, n_classes, config.network, config.hidden_sizes)
         self.q_net = q_net.to(self.device)
         self.target_net = copy.deepcopy(self.q_net).requires_grad_(False)
-        self.optimizer = _adam(self.q_net.parameters(), config.learning_rate)
+        self._params = list(self.q_net.parameters())
+        self.optimizer = _adam(self._params, config.learning_rate)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(self.seed)
         # Updates that share one target forward pass (see _train). On a CPU one CNN pass
@@ -491,6 +505,7 @@ class DQNImb:
         cfg = self.config
         B, C = cfg.batch_size, self.n_classes
         batch = self.replay.gather(self.replay.sample_indices(n_updates, B))
+        params = self._params
         done = 0
         loss = None
         while done < n_updates:
@@ -505,10 +520,11 @@ class DQNImb:
                 k = done + j
                 q_taken = self.q_net(batch.obs[k]).gather(1, batch.actions[k].unsqueeze(1)).squeeze(1)
                 loss = q_loss(q_taken, targets[j], cfg.loss)
-                self.optimizer.zero_grad(set_to_none=True)
+                for p in params:  # zero_grad(set_to_none=True) without its per-call bookkeeping
+                    p.grad = None
                 loss.backward()
                 if cfg.max_grad_norm is not None:
-                    nn.utils.clip_grad_norm_(self.q_net.parameters(), cfg.max_grad_norm)
+                    _clip_grad_norm(params, cfg.max_grad_norm)
                 self.optimizer.step()
             done += m
             self.num_updates += m

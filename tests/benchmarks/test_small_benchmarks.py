@@ -48,3 +48,14 @@ def test_scaling_quick_on_the_local_backend(tmp_path):
     assert two.loc[2, "speedup_vs_1"] == pytest.approx(two.loc[2, "episodes_per_min"] / two.loc[1, "episodes_per_min"])
     text = (tmp_path / "scaling.md").read_text()
     assert "python -m benchmarks.scaling --quick" in text and (tmp_path / "scaling.png").is_file()
+
+
+def test_long_run_samples_memory_and_writes_the_report(tmp_path):
+    from benchmarks import long_run
+
+    frame = long_run.main(["--episodes", "20", "--every", "5", "--checkpoint-every", "5", "--backends", "local",
+                           "--out", str(tmp_path)])
+    assert list(frame["episode"]) == [1, 5, 10, 15, 20]
+    assert (frame["learner_rss_mb"] > 0).all() and (frame["actor_rss_mb"] > 0).all()
+    assert (frame["log_rows_at_end"] == 20).all()
+    assert "python -m benchmarks.long_run --episodes 20" in (tmp_path / "long_run.md").read_text()
