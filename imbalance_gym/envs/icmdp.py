@@ -405,6 +405,10 @@ class ICMDPEnv(gym.Env):
         self.action_space = p.action_space
         self.render_mode = None
         self._X = p.X
+        # One view per row: a list lookup is cheaper per step than numpy's scalar indexing
+        # (about 5% of a step). Above 2**20 rows the views' memory (~100 B each) is not
+        # worth it, and the array itself serves the same `rows[i]` lookups.
+        self._rows = list(p.X) if p.X.shape[0] <= 1 << 20 else p.X
         self._n = p.X.shape[0]
         self._C = p.n_classes
         # Python lists make the per-step core run on scalars without numpy overhead.
@@ -456,7 +460,7 @@ class ICMDPEnv(gym.Env):
             self._draws = self._start_draws()
             self._draw_base = 0
         self._cur = self._reveal(0)
-        return self._X[self._cur].copy(), {}
+        return self._rows[self._cur].copy(), {}
 
     def _reveal(self, pos: int) -> int:
         """Sample index at ``pos`` of this episode's order (lazy Fisher-Yates)."""
@@ -523,7 +527,7 @@ class ICMDPEnv(gym.Env):
         else:
             self._pos = pos
             nxt = self._cur = self._reveal(pos)
-        return self._X[nxt].copy(), reward, terminated, truncated, info
+        return self._rows[nxt].copy(), reward, terminated, truncated, info
 
 
 # --------------------------------------------------------------------------------------
