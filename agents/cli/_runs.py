@@ -413,7 +413,8 @@ class AutoSMOTETrainer(Trainer):
              "num_actors": ("agent", "num_actors"), "ablation": ("agent", "ablation"),
              "backend": ("agent", "backend"), "ray_address": ("agent", "ray_address")}
     resumable = frozenset({"run.data_home", "run.threads", "run.episodes", "agent.device",
-                           "agent.num_actors", "agent.backend", "agent.ray_address", "agent.max_in_flight", "agent.learner_threads",
+                           "agent.num_actors", "agent.backend", "agent.ray_address", "agent.max_in_flight",
+                           "agent.learner_threads",
                            "agent.start_method", "agent.checkpoint_every", "agent.max_actor_restarts"})
     # Set by the run directory, never by the user: paths relative to it.
     _PATHS = {"checkpoint_path": "checkpoint.pt", "log_dir": LOG_DIR}
@@ -736,8 +737,8 @@ class SB3Trainer(Trainer):
         path = run_dir / "best.zip"
         if not path.is_file():
             path = self.require_checkpoint(run_dir)
-        model = load_model(run["algo"], path, env=self._env(task, run), device=device or config.agent.get("device", "auto"),
-                           **self._load_kwargs(config.agent))
+        model = load_model(run["algo"], path, env=self._env(task, run),
+                           device=device or config.agent.get("device", "auto"), **self._load_kwargs(config.agent))
         X = np.asarray(task.X_test, dtype=model.observation_space.dtype)
         pred = np.concatenate([model.predict(X[i:i + 4096], deterministic=True)[0]
                                for i in range(0, X.shape[0], 4096)])
