@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 
 from agents.dqn.config import DQNImbConfig
 from agents.dqn.replay import ReplayMemory
-from agents.networks import make_network, network_kind, resolve_device
+from agents.networks import make_adam, make_network, network_kind, resolve_device
 from imbalance_gym import metrics as M
 from imbalance_gym.envs import ICMDPEnv, ICMDPVectorEnv
 
@@ -179,16 +179,6 @@ def _state_to_bytes(state: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-def _adam(params, lr: float) -> torch.optim.Adam:
-    """Adam with the fused kernel (one call updates every tensor; about 3x faster per step
-    on CPU than the per-tensor loop) where this torch build supports it."""
-    params = list(params)
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, ValueError):
-        return torch.optim.Adam(params, lr=lr, foreach=True)
-
-
 @torch.no_grad()
 def _clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> None:
     """Scale the gradients so that their global L2 norm is at most ``max_norm``.
@@ -273,7 +263,7 @@ class DQNImb:
         self.q_net = q_net.to(self.device)
         self.target_net = copy.deepcopy(self.q_net).requires_grad_(False)
         self._params = list(self.q_net.parameters())
-        self.optimizer = _adam(self._params, config.learning_rate)
+        self.optimizer = make_adam(self._params, config.learning_rate)
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(self.seed)
         # Updates that share one target forward pass (see _train). On a CPU one CNN pass

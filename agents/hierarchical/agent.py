@@ -56,7 +56,7 @@ from agents.hierarchical.policies import (
 )
 from agents.hierarchical.ray_pool import require_ray
 from agents.hierarchical.rollout import LEARNED_LEVELS, EpisodeRecord, fixed_factor
-from agents.networks import resolve_device
+from agents.networks import make_adam, resolve_device
 from imbalance_gym.envs.autosmote import AutoSMOTEEnv, AutoSMOTEFlatEnv
 from imbalance_gym.envs.smote_space import N_WEIGHTS
 
@@ -153,16 +153,6 @@ def _env_signature(base) -> dict[str, Any]:
     """What a checkpoint's policies and buffers depend on."""
     return {"kind": type(base).__name__, "n_minority": int(base.n_minority),
             "n_features": int(base.X_train.shape[1]), "G1": int(base.G1), "G2": int(base.G2), "K": int(base.K)}
-
-
-def _adam(params, lr: float) -> torch.optim.Adam:
-    """Adam with the fused kernel where this torch build has it (2-3x faster steps on these
-    small networks than the multi-tensor loop), else the multi-tensor loop."""
-    params = list(params)
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, ValueError):
-        return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
 def _trim(history: list, limit: int | None) -> None:
@@ -411,7 +401,7 @@ class HierarchicalAgent:
             torch.manual_seed(seed)
             policies = make_policies(self.spec, self.levels, config.hidden_sizes, config.score_hidden_sizes)
         self.policies = policies.to(self.device)
-        self.optimizers = {level: _adam(self.policies[level].parameters(), config.learning_rate)
+        self.optimizers = {level: make_adam(self.policies[level].parameters(), config.learning_rate)
                            for level in self.levels}
         self._buffers = {level: StepBuffer() for level in self.levels}
         self._batch_size = {CROSS_INSTANCE: config.buffer_sizes[0], INSTANCE_SPECIFIC: config.buffer_sizes[1],

@@ -61,3 +61,20 @@ def test_uint8_images_are_scaled(kind):
 def test_unknown_or_unfit_network_is_a_clear_error(space, kind, match):
     with pytest.raises(ValueError, match=match):
         make_body(space, kind)
+
+
+def test_make_adam_steps_like_plain_adam():
+    from agents.networks import make_adam
+
+    torch.manual_seed(0)
+    a, b = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    b.load_state_dict(a.state_dict())
+    opt_a, opt_b = make_adam(a.parameters(), 1e-2), torch.optim.Adam(b.parameters(), lr=1e-2)
+    x = torch.randn(8, 4)
+    for net, opt in ((a, opt_a), (b, opt_b)):
+        for _ in range(3):
+            opt.zero_grad()
+            net(x).pow(2).sum().backward()
+            opt.step()
+    for p, q in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(p, q)
